@@ -1,0 +1,1 @@
+"""Staff-only material: reference implementations, known mistakes and the hidden checks."""
