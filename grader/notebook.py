@@ -83,8 +83,9 @@ def _code_cells(text: str) -> tuple[list, str]:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
-        ending = " The file looks cut short; it may not have finished saving or uploading." if exc.pos >= len(text.rstrip()) - 1 else ""
-        return [], f"The file is not valid JSON ({exc.msg} at {where}), so it cannot be read as a notebook.{ending}"
+        cut = text.lstrip().startswith("{") and not text.rstrip().endswith("}")
+        ending = " The file looks cut short; it may not have finished saving or uploading." if cut else ""
+        return [], f"The file is not valid JSON ({exc.msg}; {where}), so it cannot be read as a notebook.{ending}"
     except RecursionError:
         return [], "The file is not a notebook: its JSON is nested too deeply to read."
     if not isinstance(raw, dict) or "nbformat" not in raw:

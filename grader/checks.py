@@ -1,0 +1,235 @@
+"""Stage 3, judge: the hidden pytest checks run in the grader process and call into the sandbox.
+
+One pytest session collects solutions/checks once and then grades any number of
+submissions (a batch worker pays pytest's start-up once). For each submission every
+check item runs again; the plugin turns each report into a CheckResult.
+"""
+from __future__ import annotations
+
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+import pytest
+from _pytest.runner import runtestprotocol
+
+from grader.judge import LearnerFailed, Mismatch
+from grader.notebook import GRADED, Submission
+from grader.provided import PROJECT_DIR
+
+if str(PROJECT_DIR) not in sys.path:  # the hidden checks import solutions/ (grader process only)
+    sys.path.insert(0, str(PROJECT_DIR))
+from grader.result import CheckResult, CheckStatus
+from grader.sandbox import ForkServer, Outcome, Sandbox
+
+CHECKS_DIR = PROJECT_DIR / "solutions" / "checks"
+#: the course's points per function
+POINTS = {"forward_propagation": 10, "backward_propagation": 10, "gradient_check": 10, "gradient_check_n": 20}
+#: graded helpers the grader supplies (as its own versions) to the other graded functions, with their real
+#: parameter names; a learner's function is never graded through the learner's own helpers
+SUPPLIED = {"forward_propagation": ["x", "theta"], "backward_propagation": ["x", "theta"]}
+
+
+def stubs_for(function: str) -> dict:
+    return {name: params for name, params in SUPPLIED.items() if name != function}
+
+
+@dataclass
+class Job:
+    """One submission to check, with the seed that draws its hidden inputs."""
+    submission: Submission
+    seed: int
+    forkserver: ForkServer
+    loads: dict = field(default_factory=dict)      #: function -> Outcome of loading its cell
+    sandboxes: dict = field(default_factory=dict)  #: function -> Sandbox
+    problems: list = field(default_factory=list)   #: top-level errors while loading, for warnings
+    sandbox_seconds: float = 0.0
+    started: float = 0.0       #: perf_counter when reading began
+    read_seconds: float = 0.0
+
+
+class Learner:
+    """What a check holds: one graded function of one submission, called through its sandbox."""
+
+    def __init__(self, job: Job, function: str, default_helpers: dict):
+        self.job, self.function, self.default_helpers = job, function, default_helpers
+        self.last: Outcome | None = None
+
+    def __call__(self, *args, helpers: dict | None = None, return_args: bool = False, **kwargs):
+        """Call the learner's function; returns its (decoded) value or raises LearnerFailed."""
+        sandbox = self._sandbox()
+        outcome = sandbox.call(self.function, args, kwargs, callbacks=helpers or self.default_helpers,
+                               return_args=return_args)
+        self.last = outcome
+        if not outcome.ok:
+            raise LearnerFailed(outcome)
+        return (outcome.value, outcome.args_after) if return_args else outcome.value
+
+    def _sandbox(self) -> Sandbox:
+        job, name = self.job, self.function
+        if name not in job.sandboxes:
+            started = time.perf_counter()
+            code = job.submission.functions[name]
+            sandbox = job.forkserver.spawn()
+            outcome = sandbox.load(name, code.source, code.cell, stubs_for(name))
+            job.sandbox_seconds += time.perf_counter() - started
+            if outcome.ok:
+                job.problems += [(name, code.cell, p) for p in (outcome.value or ())] if isinstance(outcome.value, list) else []
+            else:
+                sandbox.close()
+                sandbox.dead = _load_failure(name, outcome)
+            job.loads[name] = outcome
+            job.sandboxes[name] = sandbox
+        return job.sandboxes[name]
+
+
+def _load_failure(name: str, outcome: Outcome) -> Outcome:
+    if outcome.kind == "missing":
+        return Outcome("missing", message=f"{name} was not defined: {outcome.message}", traceback=outcome.traceback,
+                       line=outcome.line)
+    prefix = f"running the cell that defines {name} failed before the function could be called: "
+    return Outcome(outcome.kind, message=prefix + outcome.message, output=outcome.output,
+                   traceback=outcome.traceback, line=outcome.line)
+
+
+class GradingPlugin:
+    """Runs every collected check once per job and hands back CheckResults."""
+
+    def __init__(self, jobs: Iterable[Job], on_result: Callable[[Job, list], None]):
+        self.jobs, self.on_result = jobs, on_result
+        self.job: Job | None = None
+        self.failures: dict = {}
+        self.current: Learner | None = None  #: the learner fixture of the check now running
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        items = list(session.items)
+        weights = _weights(items)
+        for job in self.jobs:
+            self.job = job
+            results = []
+            try:
+                for item in items:
+                    try:
+                        results.append(self._run(item, weights[item.nodeid]))
+                    except Exception as exc:  # never lose the submission over a grader fault
+                        results.append(_grader_error(item, weights[item.nodeid], f"{type(exc).__name__}: {exc}"))
+            finally:
+                for sandbox in job.sandboxes.values():
+                    sandbox.close()
+            self.on_result(job, results)
+        return True
+
+    def _run(self, item, points: float) -> CheckResult:
+        function = _function_of(item)
+        code = self.job.submission.functions.get(function)
+        title = _title(item)
+        if code is None or code.syntax_error:
+            message = (f"{function} was not found in the notebook." if code is None
+                       else f"{function} could not run: {code.syntax_error}.")
+            return CheckResult(function, item.name, title, CheckStatus.ERROR, 0.0, points, message=message,
+                               outcome="missing" if code is None else "syntax_error")
+        self.failures.pop(item.nodeid, None)
+        self.current = None
+        item._initrequest()
+        started = time.perf_counter()
+        reports = runtestprotocol(item, nextitem=None, log=False)
+        duration = time.perf_counter() - started
+        failed = [r for r in reports if r.failed]
+        if not failed:
+            return CheckResult(function, item.name, title, CheckStatus.PASSED, points, points, outcome="value",
+                               duration=duration)
+        error = self.failures.get(item.nodeid)
+        if isinstance(error, Mismatch):
+            return CheckResult(function, item.name, title, CheckStatus.FAILED, 0.0, points, message=error.message,
+                               expected=error.expected, got=error.got, tolerance=error.tolerance, hint=error.hint,
+                               hint_id=error.hint_id, outcome="value", duration=duration, details=error.details,
+                               output=self.current.last.output if self.current and self.current.last else "")
+        if isinstance(error, LearnerFailed):
+            o = error.outcome
+            return CheckResult(function, item.name, title, CheckStatus.ERROR, 0.0, points, message=_explain(o),
+                               outcome=o.kind, output=o.output, traceback=o.traceback, line=o.line, duration=duration)
+        return _grader_error(item, points, str(failed[0].longrepr)[-3000:], duration)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        yield
+        if call.excinfo is not None and call.when == "call":
+            self.failures[item.nodeid] = call.excinfo.value
+
+    @pytest.fixture
+    def learner(self, request):
+        """The learner's graded function this check module is about, callable through the sandbox."""
+        from solutions import reference
+        helpers = {"forward_propagation": reference.forward_propagation,
+                   "backward_propagation": reference.backward_propagation}
+        self.current = Learner(self.job, _function_of(request.node), helpers)
+        return self.current
+
+    @pytest.fixture
+    def rng(self, request):
+        """Hidden inputs: drawn from the submission's seed and this check's name, so reruns agree."""
+        return np.random.default_rng([self.job.seed, zlib.crc32(request.node.name.encode())])
+
+    @pytest.fixture
+    def reference(self):
+        from solutions import reference
+        return reference
+
+
+def _grader_error(item, points: float, detail: str, duration: float = 0.0) -> CheckResult:
+    return CheckResult(_function_of(item), item.name, _title(item), CheckStatus.GRADER_ERROR, 0.0, points,
+                       message="The grader itself failed on this check; course staff have the details.",
+                       traceback=detail, outcome="grader_error", duration=duration, visibility="hidden")
+
+
+def _explain(outcome: Outcome) -> str:
+    if outcome.kind == "not_implemented":
+        return "Not implemented yet: the function still raises NotImplementedError. Replace the placeholder with your code."
+    if outcome.kind in ("raised", "recursion", "memory"):
+        base = f"Your code raised {outcome.exc_type}: {outcome.message}"
+        if outcome.kind == "memory":
+            base = "Your code ran out of memory (it may use at most 1 GiB): " + outcome.message
+        if outcome.kind == "recursion":
+            base = "Your code recursed too deeply (a function calling itself without end): " + outcome.message
+        return base + (f" (line {outcome.line} of the cell)" if outcome.line else "")
+    return outcome.message[0:1].upper() + outcome.message[1:]
+
+
+def _function_of(item) -> str:
+    marker = item.get_closest_marker("graded")
+    if marker is None or marker.args[0] not in GRADED:
+        raise RuntimeError(f"{item.nodeid} has no @graded(function) marker")
+    return marker.args[0]
+
+
+def _title(item) -> str:
+    doc = (item.function.__doc__ or item.name).strip().splitlines()[0]
+    return doc.rstrip(".")
+
+
+def _weights(items) -> dict:
+    """Points of each check: the function's points split by the checks' `weight` markers."""
+    totals: dict = {}
+    for item in items:
+        totals[_function_of(item)] = totals.get(_function_of(item), 0) + _weight(item)
+    return {item.nodeid: POINTS[_function_of(item)] * _weight(item) / totals[_function_of(item)] for item in items}
+
+
+def _weight(item) -> float:
+    marker = item.get_closest_marker("weight")
+    return float(marker.args[0]) if marker else 1.0
+
+
+def run_checks(jobs: Iterable[Job], on_result: Callable[[Job, list], None]) -> None:
+    """Run the hidden checks on each job in turn, within a single pytest session."""
+    plugin = GradingPlugin(jobs, on_result)
+    args = [str(CHECKS_DIR), "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR),
+            "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:junitxml",
+            "--import-mode=importlib", "-W", "ignore"]
+    code = pytest.main(args, plugins=[plugin])
+    if code not in (0, 1, 5) and plugin.job is None:
+        raise RuntimeError(f"the hidden checks could not be collected (pytest exit code {code})")
