@@ -58,11 +58,11 @@ class Learner:
         self.job, self.function, self.default_helpers = job, function, default_helpers
         self.last: Outcome | None = None
 
-    def __call__(self, *args, helpers: dict | None = None, return_args: bool = False, **kwargs):
+    def __call__(self, *args, helpers: dict | None = None, return_args: bool = False, trace: bool = False, **kwargs):
         """Call the learner's function; returns its (decoded) value or raises LearnerFailed."""
         sandbox = self._sandbox()
         outcome = sandbox.call(self.function, args, kwargs, callbacks=helpers or self.default_helpers,
-                               return_args=return_args)
+                               return_args=return_args, trace=trace)
         self.last = outcome
         if not outcome.ok:
             raise LearnerFailed(outcome)

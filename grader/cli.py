@@ -54,13 +54,51 @@ def cmd_doctor(args) -> int:
     return 0
 
 
+def _delegate(module: str, function: str):
+    """A subcommand implemented in its own module; imported only when used, so start-up stays fast."""
+    def run(args) -> int:
+        import importlib
+        return int(getattr(importlib.import_module(module), function)(args) or 0)
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gcgrade", description="Grade Gradient Checking notebooks.")
     sub = parser.add_subparsers(dest="command", required=True)
+
     grade = sub.add_parser("grade", help="grade one notebook; writes OUT/<stem>.json and OUT/<stem>.html")
     grade.add_argument("notebook")
     grade.add_argument("--out", default="out", help="folder for the reports (default: out)")
     grade.set_defaults(run=cmd_grade)
+
+    batch = sub.add_parser("batch", help="grade a folder, an nbgrader submitted/ tree or a zip export")
+    batch.add_argument("input", help="folder of notebooks, nbgrader-style submitted/ tree, or .zip")
+    batch.add_argument("--out", required=True, help="folder for reports, gradebook.sqlite, grades.csv, index.html")
+    batch.add_argument("--jobs", type=int, default=0, help="worker processes (default: one per core)")
+    batch.add_argument("--regrade", action="store_true", help="grade again even what the gradebook already has")
+    batch.set_defaults(run=_delegate("grader.batch", "run_from_cli"))
+
+    export = sub.add_parser("export", help="regenerate outputs from a batch's gradebook without grading")
+    export.add_argument("--out", required=True, help="the batch's output folder (holds gradebook.sqlite)")
+    export.add_argument("--format", choices=("csv", "gradescope"), default="csv")
+    export.set_defaults(run=_delegate("grader.export", "run_from_cli"))
+
+    selfcheck = sub.add_parser("selfcheck", help="grade the solution, the starter and every known mistake")
+    selfcheck.add_argument("--out", default="out/selfcheck", help="folder for selfcheck.html")
+    selfcheck.set_defaults(run=_delegate("grader.selfcheck", "run_from_cli"))
+
+    release = sub.add_parser("release", help="build the starter notebook from the solution notebook")
+    release.set_defaults(run=_delegate("grader.release", "run_from_cli"))
+
+    package = sub.add_parser("package", help="build a platform bundle (the Gradescope autograder zip)")
+    package.add_argument("platform", choices=("gradescope",))
+    package.add_argument("--out", default="build", help="folder for the bundle")
+    package.set_defaults(run=_delegate("grader.platforms", "package_from_cli"))
+
+    coursera = sub.add_parser("coursera", help="grade as a Coursera custom grader (/shared/submission -> /shared/feedback.json)")
+    coursera.add_argument("--shared", default="/shared", help="the shared folder (default: /shared)")
+    coursera.set_defaults(run=_delegate("grader.platforms", "coursera_from_cli"))
+
     doctor = sub.add_parser("doctor", help="show which sandbox protections are active on this machine")
     doctor.set_defaults(run=cmd_doctor)
     return parser

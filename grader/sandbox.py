@@ -41,6 +41,7 @@ class Outcome:
     duration: float = 0.0
     args_after: Any = None  #: the arguments as they were after the call, when asked for
     exc_type: str = ""
+    trace: Any = None       #: where the provided forward pass was evaluated, when asked for (chart data only)
 
     @property
     def ok(self) -> bool:
@@ -129,10 +130,10 @@ class Sandbox:
         return self._request(request, {}, timeout)
 
     def call(self, name: str, args: tuple = (), kwargs: dict | None = None, callbacks: dict | None = None,
-             return_args: bool = False, timeout: float = CALL_TIMEOUT) -> Outcome:
+             return_args: bool = False, trace: bool = False, timeout: float = CALL_TIMEOUT) -> Outcome:
         """Call the loaded function with plain data; `callbacks` answer the stubs, in this process."""
         request = {"op": "call", "name": name, "args": wire.encode(list(args)), "kwargs": wire.encode(kwargs or {}),
-                   "return_args": return_args}
+                   "return_args": return_args, "trace": trace}
         return self._request(request, callbacks or {}, timeout)
 
     def _request(self, request: dict, callbacks: dict, timeout: float) -> Outcome:
@@ -240,10 +241,11 @@ def _outcome(reply: dict) -> Outcome:
         try:
             value = wire.decode(reply.get("value"))
             after = wire.decode(reply["args_after"]) if "args_after" in reply else None
+            trace = wire.decode(reply["trace"]) if "trace" in reply else None
         except (wire.WireError, ValueError, TypeError) as exc:
             return Outcome("not_plain_data", message=f"the value that came back could not be read ({exc})",
                            output=text["output"], duration=duration)
-        return Outcome("value", value=value, output=text["output"], duration=duration, args_after=after)
+        return Outcome("value", value=value, output=text["output"], duration=duration, args_after=after, trace=trace)
     if kind == "ok":
         return Outcome("value", value={"applied": reply.get("applied", []), "missing": reply.get("missing", [])})
     if kind in ("raised", "not_implemented", "memory", "recursion", "not_plain_data", "missing", "exited"):

@@ -37,7 +37,8 @@ def _notebook_case(reference, fixed: bool):
 def check_notebook_planted_bugs(learner, reference):
     """the notebook's example with the two planted bugs (about 0.285)"""
     case = _notebook_case(reference, fixed=False)
-    judge(learner, "gradient_check_n on the notebook's example", reference.gradient_check_n(*case), DIFFERENCE, case)
+    judge(learner, "gradient_check_n on the notebook's example", reference.gradient_check_n(*case), DIFFERENCE, case,
+          chart=True)
 
 
 @pytest.mark.weight(2)
@@ -69,7 +70,8 @@ def check_larger_epsilon(learner, reference, rng):
     """a larger ε (1e-2): shows one-sided differences and θ⁻ drifting through an alias"""
     case = _network(rng, fixed=True, reference=reference)
     expected = reference.gradient_check_n(*case, epsilon=1e-2)
-    judge(learner, "gradient_check_n(..., epsilon=1e-2) on a hidden network", expected, DIFFERENCE, case + (1e-2,))
+    judge(learner, "gradient_check_n(..., epsilon=1e-2) on a hidden network", expected, DIFFERENCE, case + (1e-2,),
+          chart=True)
 
 
 def check_inputs_unchanged(learner, reference, rng):

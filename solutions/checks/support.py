@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader import provided
 from grader.judge import Mismatch, THRESHOLD, Tolerance, expect_close
+from grader.trace import gradapprox_from_trace
+from solutions.reference import approximate_gradient_n
 from solutions.mistakes import mistakes_for
 
 #: forward/backward of the 1-D functions: exact arithmetic, so a tight tolerance
@@ -13,14 +16,30 @@ DIFFERENCE = Tolerance(rtol=1e-5, floor=THRESHOLD, why="a correct check with the
 
 
 def judge(learner, what: str, expected: float, tolerance: Tolerance, args: tuple, helpers: dict | None = None,
-          shown_expected: str = "") -> None:
-    """Call the learner with `args`, compare with `expected`; on a mismatch, look for a known mistake."""
-    got = learner(*args, helpers=helpers) if helpers else learner(*args)
+          shown_expected: str = "", chart: bool = False) -> None:
+    """Call the learner with `args`, compare with `expected`; on a mismatch, look for a known mistake.
+
+    With `chart` (gradient_check_n only), a mismatch also carries the per-parameter gradapprox of the
+    reference and of the learner, for the report's picture.
+    """
+    got = learner(*args, helpers=helpers, trace=chart) if helpers else learner(*args, trace=chart)
     try:
         expect_close(got, expected, what, tolerance, shown_expected)
     except Mismatch as mismatch:
         _fingerprint(mismatch, learner.function, args, helpers, got, tolerance)
+        if chart:
+            mismatch.details["chart"] = _chart(args, learner.last.trace)
         raise
+
+
+def _chart(args: tuple, trace) -> dict:
+    parameters, gradients, X, Y = args[:4]
+    epsilon = args[4] if len(args) > 4 else 1e-7
+    theta, keys = provided.dictionary_to_vector(parameters)
+    reference_values = approximate_gradient_n(parameters, X, Y, epsilon)
+    return {"names": list(keys), "reference": [float(v) for v in reference_values.ravel()],
+            "learner": gradapprox_from_trace(trace, theta, epsilon),
+            "given": [float(v) for v in provided.gradients_to_vector(gradients).ravel()]}
 
 
 def _fingerprint(mismatch: Mismatch, function: str, args: tuple, helpers: dict | None, got, tolerance: Tolerance):
