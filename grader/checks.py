@@ -43,16 +43,28 @@ class Job:
     submission: Submission
     seed: int
     forkserver: ForkServer
+    sandbox: Sandbox | None = None                 #: the live sandbox process, shared by the graded functions
+    loaded: set = field(default_factory=set)       #: functions whose cell runs in that process
+    failed: dict = field(default_factory=dict)     #: function -> Outcome that ended it for this submission
     loads: dict = field(default_factory=dict)      #: function -> Outcome of loading its cell
-    sandboxes: dict = field(default_factory=dict)  #: function -> Sandbox
     problems: list = field(default_factory=list)   #: top-level errors while loading, for warnings
     sandbox_seconds: float = 0.0
     started: float = 0.0       #: perf_counter when reading began
     read_seconds: float = 0.0
 
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+            self.sandbox = None
+
 
 class Learner:
-    """What a check holds: one graded function of one submission, called through its sandbox."""
+    """What a check holds: one graded function of one submission, called through the sandbox.
+
+    The functions of a submission share one sandbox process, each in its own namespace. When a
+    call hangs, crashes or exits, that function is done for this submission (its later checks
+    fail at once with the same reason) and the next function gets a fresh process.
+    """
 
     def __init__(self, job: Job, function: str, default_helpers: dict):
         self.job, self.function, self.default_helpers = job, function, default_helpers
@@ -60,30 +72,42 @@ class Learner:
 
     def __call__(self, *args, helpers: dict | None = None, return_args: bool = False, trace: bool = False, **kwargs):
         """Call the learner's function; returns its (decoded) value or raises LearnerFailed."""
-        sandbox = self._sandbox()
+        sandbox = self._ready()
+        if sandbox is None:
+            raise LearnerFailed(self.job.failed[self.function])
         outcome = sandbox.call(self.function, args, kwargs, callbacks=helpers or self.default_helpers,
                                return_args=return_args, trace=trace)
         self.last = outcome
+        if outcome.fatal:
+            self.job.failed[self.function] = outcome
+            self.job.close()
         if not outcome.ok:
             raise LearnerFailed(outcome)
         return (outcome.value, outcome.args_after) if return_args else outcome.value
 
-    def _sandbox(self) -> Sandbox:
+    def _ready(self) -> Sandbox | None:
+        """A live sandbox with this function's cell loaded, or None when the function cannot run."""
         job, name = self.job, self.function
-        if name not in job.sandboxes:
+        if name in job.failed:
+            return None
+        if job.sandbox is None or job.sandbox.dead is not None:
+            started = time.perf_counter()
+            job.sandbox, job.loaded = job.forkserver.spawn(), set()
+            job.sandbox_seconds += time.perf_counter() - started
+        if name not in job.loaded:
             started = time.perf_counter()
             code = job.submission.functions[name]
-            sandbox = job.forkserver.spawn()
-            outcome = sandbox.load(name, code.source, code.cell, stubs_for(name))
+            outcome = job.sandbox.load(name, code.source, code.cell, stubs_for(name))
             job.sandbox_seconds += time.perf_counter() - started
-            if outcome.ok:
-                job.problems += [(name, code.cell, p) for p in (outcome.value or ())] if isinstance(outcome.value, list) else []
-            else:
-                sandbox.close()
-                sandbox.dead = _load_failure(name, outcome)
             job.loads[name] = outcome
-            job.sandboxes[name] = sandbox
-        return job.sandboxes[name]
+            if not outcome.ok:
+                job.failed[name] = _load_failure(name, outcome)
+                if outcome.fatal:
+                    job.close()
+                return None
+            job.loaded.add(name)
+            job.problems += [(name, code.cell, p) for p in outcome.value or ()]
+        return job.sandbox
 
 
 def _load_failure(name: str, outcome: Outcome) -> Outcome:
@@ -118,8 +142,7 @@ class GradingPlugin:
                     except Exception as exc:  # never lose the submission over a grader fault
                         results.append(_grader_error(item, weights[item.nodeid], f"{type(exc).__name__}: {exc}"))
             finally:
-                for sandbox in job.sandboxes.values():
-                    sandbox.close()
+                job.close()
             self.on_result(job, results)
         return True
 

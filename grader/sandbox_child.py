@@ -200,7 +200,7 @@ class Server:
             return {"status": "missing", "message": f"running the cell did not define {name}", "problems": problems,
                     "traceback": first.get("traceback", ""), "line": first.get("line", 0)}
         self.functions[name] = space[name]
-        return {"status": "value", "value": None, "problems": problems}
+        return {"status": "value", "value": wire.encode(problems)}
 
     def _call(self, request):
         function = self.functions[request["name"]]
