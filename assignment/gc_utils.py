@@ -27,6 +27,17 @@ def relu(x):
     return np.maximum(0, x)
 
 
+def _slices():
+    start = 0
+    for name, (rows, cols) in LAYOUT:
+        yield name, (rows, cols), start, start + rows * cols
+        start += rows * cols
+
+
+#: (name, shape, start, stop) of each parameter inside the (47, 1) vector, computed once
+_SLICES = tuple(_slices())
+
+
 def _flatten(dictionary, names):
     columns = [np.reshape(dictionary[name], (-1, 1)) for name in names]
     return np.concatenate(columns, axis=0)
@@ -34,22 +45,15 @@ def _flatten(dictionary, names):
 
 def dictionary_to_vector(parameters):
     """Stack W1, b1, ..., b3 into one (47, 1) column; also return each entry's key name."""
-    names = [name for name, _ in LAYOUT]
     keys = []
-    for name, shape in LAYOUT:
-        keys += [name] * int(np.prod(shape))
-    return _flatten(parameters, names), keys
+    for name, _, start, stop in _SLICES:
+        keys += [name] * (stop - start)
+    return _flatten(parameters, [name for name, _ in LAYOUT]), keys
 
 
 def vector_to_dictionary(theta):
     """Cut a (47, 1) column back into the parameter dictionary W1, b1, ..., b3."""
-    parameters = {}
-    start = 0
-    for name, shape in LAYOUT:
-        size = int(np.prod(shape))
-        parameters[name] = theta[start:start + size].reshape(shape)
-        start += size
-    return parameters
+    return {name: theta[start:stop].reshape(shape) for name, shape, start, stop in _SLICES}
 
 
 def gradients_to_vector(gradients):

@@ -5,7 +5,7 @@ can compute the expected answer for any probe (a non-linear J, a broken backward
 """
 import numpy as np
 
-from grader.provided import dictionary_to_vector, forward_propagation_n, gradients_to_vector, vector_to_dictionary
+from grader.provided import LAYOUT, dictionary_to_vector, forward_propagation_n, gradients_to_vector, vector_to_dictionary
 
 #: the threshold of the 2018-and-later releases, below which a gradient is called correct
 THRESHOLD = 2e-7
@@ -40,6 +40,8 @@ def gradient_check(x, theta, epsilon=1e-7, forward=forward_propagation, backward
 def approximate_gradient_n(parameters, X, Y, epsilon=1e-7, forward=forward_propagation_n):
     """The (47, 1) centred-difference gradient of the cost, one parameter at a time."""
     theta, _ = dictionary_to_vector(parameters)
+    if forward is forward_propagation_n:
+        return _batched_gradapprox(theta.astype(float), X, Y, epsilon)
     gradapprox = np.zeros_like(theta, dtype=float)
     for i in range(theta.shape[0]):
         theta_plus = np.copy(theta)
@@ -50,6 +52,29 @@ def approximate_gradient_n(parameters, X, Y, epsilon=1e-7, forward=forward_propa
         j_minus, _ = forward(X, Y, vector_to_dictionary(theta_minus))
         gradapprox[i, 0] = (j_plus - j_minus) / (2 * epsilon)
     return gradapprox
+
+
+def _batched_gradapprox(theta, X, Y, epsilon):
+    """The same centred differences, all 2 x 47 forward passes at once (the grader runs this per check)."""
+    n = theta.shape[0]
+    steps = np.eye(n) * epsilon
+    thetas = np.concatenate([theta.T + steps, theta.T - steps])  # (2n, 47): row k perturbs one entry
+    costs = _batched_cost(thetas, X, Y)
+    return ((costs[:n] - costs[n:]) / (2 * epsilon)).reshape(n, 1)
+
+
+def _batched_cost(thetas, X, Y):
+    """forward_propagation_n's cost for many parameter vectors (rows of `thetas`) at once."""
+    k, start, layers = thetas.shape[0], 0, []
+    for _, (rows, cols) in LAYOUT:
+        layers.append(thetas[:, start:start + rows * cols].reshape(k, rows, cols))
+        start += rows * cols
+    W1, b1, W2, b2, W3, b3 = layers
+    A1 = np.maximum(0, W1 @ X + b1)
+    A2 = np.maximum(0, W2 @ A1 + b2)
+    A3 = 1 / (1 + np.exp(-(W3 @ A2 + b3)))
+    log_probs = np.multiply(-np.log(A3), Y) + np.multiply(-np.log(1 - A3), 1 - Y)
+    return np.sum(log_probs, axis=(1, 2)) / X.shape[1]
 
 
 def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, forward=forward_propagation_n):

@@ -59,6 +59,7 @@ def check_notebook_fixed(learner, reference):
 
 
 @pytest.mark.weight(2)
+@pytest.mark.inputs("hidden network with wrong gradients")
 def check_random_network_buggy(learner, reference, rng):
     """a hidden random network, gradients from the buggy backward pass"""
     case = _network(rng, fixed=False, reference=reference)
@@ -83,6 +84,7 @@ def check_larger_epsilon(learner, reference, rng):
           chart=True)
 
 
+@pytest.mark.inputs("hidden network with wrong gradients")
 def check_inputs_unchanged(learner, reference, rng):
     """the parameters and gradients it was given are left unchanged"""
     case = _network(rng, fixed=False, reference=reference)
