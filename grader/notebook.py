@@ -136,7 +136,13 @@ def _defined_names(source: str) -> tuple[list[str], str]:
         return names, f"SyntaxError on line {exc.lineno}: {exc.msg}"
     except (ValueError, RecursionError, MemoryError) as exc:
         return [], f"the cell cannot be compiled ({type(exc).__name__})"
-    return [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))], ""
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
+            names += [target.id for target in node.targets if isinstance(target, ast.Name)]
+    return names, ""
 
 
 def is_placeholder(source: str) -> bool:

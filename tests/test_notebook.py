@@ -139,3 +139,8 @@ def test_content_hash_changes_with_any_edit(tmp_path):
     changed = dict(CORRECT, forward_propagation=CORRECT["forward_propagation"] + "\n# edited\n")
     b = read_submission(write(tmp_path, make_notebook(changed), "b.ipynb"))
     assert a.content_hash != b.content_hash and len(a.content_hash) == 64
+
+
+def test_function_defined_by_lambda_assignment_is_found(tmp_path):
+    notebook = make_notebook({"forward_propagation": "forward_propagation = lambda x, theta: theta * x\n"})
+    assert "forward_propagation" in read_submission(write(tmp_path, notebook)).functions

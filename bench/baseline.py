@@ -1,0 +1,60 @@
+"""The baseline a course would otherwise use: one Jupyter kernel per notebook, tests run inside it (nbclient).
+
+This is nbgrader's and otter's execution model: start a kernel, run the learner's cells, then
+run the test cells in the same kernel. Measured on copies of the benchmark's own notebooks.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+
+from grader.provided import ASSIGNMENT_DIR
+
+#: the test cell appended to each notebook, as an nbgrader-style autograder cell would be
+TEST_CELL = """
+from public_tests import *
+for test, target in [(forward_propagation_test, forward_propagation), (backward_propagation_test, backward_propagation),
+                     (gradient_check_test, gradient_check), (gradient_check_n_test, gradient_check_n)]:
+    try:
+        test(target)
+    except Exception as exc:
+        print("FAILED", test.__name__, exc)
+"""
+
+
+class _OnlyBuiltinKernel(KernelSpecManager):
+    """The venv's own ipykernel (sys.executable), whatever else the machine has installed."""
+    kernel_dirs = []
+
+
+def run_baseline(notebooks: list, timeout: int = 60) -> list:
+    """Seconds per notebook, each executed in a fresh kernel with the assignment files beside it."""
+    seconds = []
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        for name in ("gc_utils.py", "testCases.py", "fraud_model.py", "public_tests.py"):
+            shutil.copy(ASSIGNMENT_DIR / name, work / name)
+        for path in notebooks:
+            started = time.perf_counter()
+            try:
+                notebook = nbformat.read(str(path), as_version=4)
+            except Exception:
+                seconds.append(time.perf_counter() - started)
+                continue
+            notebook.cells.append(nbformat.v4.new_code_cell(TEST_CELL))
+            manager = KernelManager(kernel_name="python3", kernel_spec_manager=_OnlyBuiltinKernel(), transport="ipc")
+            client = NotebookClient(notebook, timeout=timeout, km=manager,
+                                    allow_errors=True, resources={"metadata": {"path": str(work)}})
+            try:
+                client.execute()
+            except Exception:  # a dead kernel still counts, as it would in the baseline grader
+                pass
+            seconds.append(time.perf_counter() - started)
+    return seconds
