@@ -1,10 +1,11 @@
 """Release stage: turn the staff solution notebook into the learners' starter notebook.
 
 The starter is generated, never edited by hand, so the two notebooks cannot drift apart.
-Run `python -m grader.release` after changing the solution notebook.
+Run `gcgrade release` (or `python -m grader.release`) after changing the solution notebook.
 """
 import copy
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -53,11 +54,36 @@ def make_starter(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return starter
 
 
-def write_starter(solution_path=SOLUTION_PATH, starter_path=STARTER_PATH):
-    """Read the solution notebook, write its starter; the same input gives the same bytes."""
+def write_starter(solution_path=SOLUTION_PATH, starter_path=STARTER_PATH) -> nbformat.NotebookNode:
+    """Read the solution notebook, write its starter and return it; the same input gives the same bytes."""
     solution = nbformat.read(str(solution_path), as_version=4)
-    nbformat.write(make_starter(solution), str(starter_path))
+    starter = make_starter(solution)
+    nbformat.write(starter, str(starter_path))
+    return starter
+
+
+def run_from_cli(args=None) -> int:
+    """`gcgrade release`: rebuild the starter and say what was written; 1 when the solution is malformed."""
+    before = STARTER_PATH.read_bytes() if STARTER_PATH.is_file() else None
+    try:
+        starter = write_starter(SOLUTION_PATH, STARTER_PATH)
+    except (OSError, ValueError, nbformat.ValidationError) as exc:
+        print(f"gcgrade release: {SOLUTION_PATH.name}: {exc}", file=sys.stderr)
+        return 1
+    graded = [cell.metadata["gradecheck"]["graded"] for cell in starter.cells if "gradecheck" in cell.metadata]
+    changed = "unchanged" if before == STARTER_PATH.read_bytes() else "updated"
+    print(f"wrote {_shown(STARTER_PATH)} ({changed}) from {_shown(SOLUTION_PATH)}")
+    print(f"  {len(starter.cells)} cells, outputs cleared; {len(graded)} graded cells tagged: {', '.join(graded)}")
+    return 0
+
+
+def _shown(path: Path) -> str:
+    """The path relative to the project, as staff know it."""
+    try:
+        return str(path.relative_to(SOLUTION_PATH.parent.parent))
+    except ValueError:
+        return str(path)
 
 
 if __name__ == "__main__":
-    write_starter()
+    sys.exit(run_from_cli())

@@ -229,6 +229,82 @@ MISTAKES = (
     _m("nd_array_result", _GCN, "returns an array, not a float",
        "Likely a norm taken with axis= or keepdims=, which returns an array; the difference must be a float.",
        ("np.linalg.norm(grad - gradapprox)", "np.linalg.norm(grad - gradapprox, axis=0)")),
+    # found while building `gcgrade selfcheck` (issue 7); each one is caught and hinted
+    _m("squared_norms", _GC, "squared norms: no square root",
+       "Likely the norms are squared (sums of squares without the square root). The difference uses the L2 norm "
+       "itself, ‖v‖₂ = sqrt(Σ v²), for example np.linalg.norm(grad - gradapprox).",
+       ("np.linalg.norm(grad - gradapprox)", "(grad - gradapprox) ** 2"),
+       ("np.linalg.norm(grad) + np.linalg.norm(gradapprox)", "grad ** 2 + gradapprox ** 2")),
+    _m("denominator_grad_only", _GC, "divides by ‖grad‖ alone",
+       "Likely the denominator is only ‖grad‖₂; it is the sum of both norms, ‖grad‖₂ + ‖gradapprox‖₂, "
+       "which keeps the difference between 0 and 1.",
+       ("np.linalg.norm(grad) + np.linalg.norm(gradapprox)", "np.linalg.norm(grad)")),
+    _m("half_epsilon", _GC, "θ ± ε/2 with 2ε below",
+       f"Likely θ is moved by ε/2 on each side while the difference still divides by 2ε, which halves gradapprox. "
+       f"Use θ + ε and θ − ε ({_SECTION_1D}).",
+       ("theta + epsilon", "theta + epsilon / 2"), ("theta - epsilon", "theta - epsilon / 2")),
+    _m("difference_of_norms", _GC, "numerator ‖grad‖ − ‖gradapprox‖",
+       "Likely the numerator subtracts the two norms, ‖grad‖ − ‖gradapprox‖; it is the norm of the difference, "
+       "‖grad − gradapprox‖₂. Subtracting norms can give a negative value and hides a wrong sign.",
+       ("np.linalg.norm(grad - gradapprox)", "np.linalg.norm(grad) - np.linalg.norm(gradapprox)")),
+    _m("backward_at_theta_plus", _GC, "backward pass evaluated at θ + ε",
+       "Likely backward_propagation is called with theta_plus; the gradient being checked is the one at θ itself: "
+       "backward_propagation(x, theta).",
+       ("grad = backward_propagation(x, theta)", "grad = backward_propagation(x, theta_plus)")),
+    _m("returns_numerator", _GC, "returns the numerator, not the ratio",
+       "Likely the function returns ‖grad − gradapprox‖₂ without dividing by ‖grad‖₂ + ‖gradapprox‖₂; the "
+       "difference is that ratio.",
+       ("difference = numerator / denominator", "difference = numerator")),
+    _m("nd_squared_norms", _GCN, "squared norms: no square root",
+       "Likely sums of squares stand where the L2 norms belong (no square root). Use np.linalg.norm for the "
+       "numerator and for both terms of the denominator.",
+       ("np.linalg.norm(grad - gradapprox)", "np.sum((grad - gradapprox) ** 2)"),
+       ("np.linalg.norm(grad) + np.linalg.norm(gradapprox)", "np.sum(grad ** 2) + np.sum(gradapprox ** 2)")),
+    _m("nd_denominator_grad_only", _GCN, "divides by ‖grad‖ alone",
+       "Likely the denominator is only ‖grad‖₂; it is ‖grad‖₂ + ‖gradapprox‖₂.",
+       ("np.linalg.norm(grad) + np.linalg.norm(gradapprox)", "np.linalg.norm(grad)")),
+    _m("nd_half_epsilon", _GCN, "θᵢ ± ε/2 with 2ε below",
+       f"Likely entry i is moved by ε/2 on each side while gradapprox still divides by 2ε, which halves it. "
+       f"Add ε to theta_plus[i] and subtract ε from theta_minus[i] ({_SECTION_ND}).",
+       ("theta_plus[i] + epsilon", "theta_plus[i] + epsilon / 2"),
+       ("theta_minus[i] - epsilon", "theta_minus[i] - epsilon / 2")),
+    _m("nd_difference_of_norms", _GCN, "numerator ‖grad‖ − ‖gradapprox‖",
+       "Likely the numerator subtracts the two norms; it is the norm of the difference, "
+       "np.linalg.norm(grad - gradapprox). Two very different vectors can have the same norm.",
+       ("np.linalg.norm(grad - gradapprox)", "np.linalg.norm(grad) - np.linalg.norm(gradapprox)")),
+    _m("nd_copy_outside_loop", _GCN, "θ⁺ and θ⁻ copied once, before the loop",
+       "Likely theta_plus and theta_minus are copied once before the loop, so the shifts pile up: at step i every "
+       "entry up to i is still moved. Make fresh copies of parameters_values inside the loop, at every step.",
+       ("    for i in range(num_parameters):\n        theta_plus = np.copy(parameters_values)\n",
+        "    theta_plus = np.copy(parameters_values)\n    theta_minus = np.copy(parameters_values)\n"
+        "    for i in range(num_parameters):\n"),
+       ("        theta_minus = np.copy(parameters_values)\n", "")),
+    _m("nd_stale_J_plus", _GCN, "J⁺ computed before θ⁺ is perturbed",
+       "Likely J_plus[i] is computed from theta_plus before ε is added to it, so J⁺ is J(θ). Perturb entry i first, "
+       "then run forward_propagation_n on the perturbed vector.",
+       ("        theta_plus[i] = theta_plus[i] + epsilon\n"
+        "        J_plus[i], _ = forward_propagation_n(X, Y, vector_to_dictionary(theta_plus))\n",
+        "        J_plus[i], _ = forward_propagation_n(X, Y, vector_to_dictionary(theta_plus))\n"
+        "        theta_plus[i] = theta_plus[i] + epsilon\n")),
+    _m("nd_gradapprox_after_loop", _GCN, "gradapprox[i] set after the loop",
+       "Likely the line gradapprox[i] = ... is indented outside the for loop, so only the last entry is filled and "
+       "the others stay 0. Compute gradapprox[i] inside the loop.",
+       ("        gradapprox[i] = (J_plus[i] - J_minus[i]) / (2 * epsilon)\n",
+        "    gradapprox[i] = (J_plus[i] - J_minus[i]) / (2 * epsilon)\n")),
+    _m("nd_off_by_one", _GCN, "the loop skips the last parameter",
+       "Likely the loop stops one early (range(num_parameters - 1)), so the last parameter, b3, is never perturbed "
+       "and its gradapprox stays 0. Loop over range(num_parameters).",
+       ("range(num_parameters)", "range(num_parameters - 1)")),
+    _m("nd_return_in_loop", _GCN, "return inside the loop",
+       "Likely the difference is computed and returned inside the for loop, after the first parameter only. "
+       "Dedent the norms, the difference and the return so they run once, after the loop.",
+       ("    numerator = np.linalg.norm(grad - gradapprox)\n"
+        "    denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)\n"
+        "    difference = numerator / denominator\n",
+        "        numerator = np.linalg.norm(grad - gradapprox)\n"
+        "        denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)\n"
+        "        difference = numerator / denominator\n"
+        "        return difference\n")),
 )
 
 
