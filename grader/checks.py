@@ -51,7 +51,8 @@ class Job:
     loads: dict = field(default_factory=dict)      #: function -> Outcome of loading its cell
     answers: dict = field(default_factory=dict)    #: (function, encoded inputs) -> Outcome, shared by checks
     problems: list = field(default_factory=list)   #: top-level errors while loading, for warnings
-    sandbox_seconds: float = 0.0
+    sandbox_seconds: float = 0.0  #: starting sandbox processes and loading cells into them
+    learner_seconds: float = 0.0  #: inside learner calls, as the sandbox measured them
     started: float = 0.0       #: perf_counter when reading began
     read_seconds: float = 0.0
 
@@ -90,6 +91,7 @@ class Learner:
         if outcome is None:
             outcome = sandbox.call(self.function, args, kwargs, callbacks=helpers or self.default_helpers,
                                    return_args=fetch_args, trace=fetch_trace)
+            self.job.learner_seconds += outcome.duration
             if key and not outcome.fatal:
                 self.job.answers[key] = outcome
         self.last = outcome
@@ -169,7 +171,8 @@ class GradingPlugin:
             message = (f"{function} was not found in the notebook." if code is None
                        else f"{function} could not run: {code.syntax_error}.")
             return CheckResult(function, item.name, title, CheckStatus.ERROR, 0.0, points, message=message,
-                               outcome="missing" if code is None else "syntax_error")
+                               outcome="missing" if code is None else "syntax_error",
+                               line=code.error_line if code is not None else 0)
         self.failures.pop(item.nodeid, None)
         self.current = None
         item._initrequest()

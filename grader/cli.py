@@ -20,18 +20,36 @@ def _write_outputs(result, out: Path) -> tuple[Path, Path]:
 
 
 def summary_lines(result) -> list[str]:
-    """The compact terminal summary: one line per function, then the total."""
+    """The compact terminal summary: the total, one line per function, then the warnings.
+
+    A failing function's line says how many checks failed and, in brief, why: the likely mistakes
+    the checks named, or how the learner's code ended (timeout, exited, ...).
+    """
     from grader.report import points
+
+    def shorten(text: str, limit: int) -> str:
+        text = " ".join(text.split())
+        return text if len(text) <= limit else text[:limit - 1] + "…"
+
     lines = [f"{result.submission}: {points(result.score)}/{points(result.max_score)}"]
     if result.error:
-        lines.append(f"  not graded: {result.error}")
+        return lines + [f"  not graded: {result.error}"]
     for function in result.functions:
         failed = [c for c in function.checks if c.status.value != "passed"]
-        note = function.message or (f"{len(failed)} of {len(function.checks)} checks failed" if failed else "all checks passed")
+        if function.message:
+            note = shorten(function.message, 100)
+        elif not failed:
+            note = "all checks passed"
+        else:
+            note = f"{len(failed)} of {len(function.checks)} checks failed"
+            likely = sorted({c.hint_id for c in failed if c.hint_id})
+            ended = sorted({c.outcome for c in failed if c.outcome not in ("", "value")})
+            why = ([f"likely {', '.join(likely)}"] if likely else []) + ended
+            note += f" ({'; '.join(why)})" if why else ""
         lines.append(f"  {function.name:<22} {points(function.score):>5}/{points(function.max_score):<3} "
                      f"{function.status.value:<16} {note}")
     for warning in result.warnings:
-        lines.append(f"  warning: {warning}")
+        lines.append(f"  warning: {shorten(warning, 200)}")
     return lines
 
 

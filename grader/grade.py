@@ -67,7 +67,8 @@ def assemble(job: Job, checks: list) -> Result:
                         f"Only the function was graded.")
     duration = time.perf_counter() - job.started
     check_seconds = sum(c.duration for c in checks)
-    timings = {"read": job.read_seconds, "sandbox": job.sandbox_seconds, "checks": check_seconds}
+    timings = {"read": job.read_seconds, "sandbox": job.sandbox_seconds, "learner": job.learner_seconds,
+               "checks": check_seconds - job.learner_seconds}
     score = round(sum(f.score for f in functions), 6)
     return Result(submission.name, submission.path, submission.content_hash, job.seed, __version__, score,
                   float(sum(POINTS.values())), tuple(functions), tuple(warnings), "", submission.release,

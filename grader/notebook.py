@@ -35,6 +35,7 @@ class GradedCode:
     tagged: bool         #: the cell carries `# GRADED FUNCTION: name`
     placeholder: bool    #: the answer regions still hold only the starter's placeholder
     syntax_error: str = ""  #: why the cell does not compile, empty when it does
+    error_line: int = 0     #: the line of the cell the syntax error is on, 0 when none
 
 
 @dataclass(frozen=True)
@@ -128,21 +129,21 @@ def neutralise_magics(source: str) -> str:
     return "\n".join(lines)
 
 
-def _defined_names(source: str) -> tuple[list[str], str]:
+def _defined_names(source: str) -> tuple[list[str], str, int]:
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
         names = re.findall(r"^def[ \t]+(\w+)[ \t]*\(", source, re.MULTILINE)
-        return names, f"SyntaxError on line {exc.lineno}: {exc.msg}"
+        return names, f"SyntaxError on line {exc.lineno}: {exc.msg}", exc.lineno or 0
     except (ValueError, RecursionError, MemoryError) as exc:
-        return [], f"the cell cannot be compiled ({type(exc).__name__})"
+        return [], f"the cell cannot be compiled ({type(exc).__name__})", 0
     names = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             names.append(node.name)
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
             names += [target.id for target in node.targets if isinstance(target, ast.Name)]
-    return names, ""
+    return names, "", 0
 
 
 def is_placeholder(source: str) -> bool:
@@ -164,10 +165,11 @@ def _find_graded(cells: list) -> tuple[dict, list]:
     for index, raw_source in cells:
         source = neutralise_magics(raw_source)
         tags = {t for t in _TAG.findall(source)}
-        names, syntax_error = _defined_names(source)
+        names, syntax_error, error_line = _defined_names(source)
         for graded in GRADED:
             if graded in names or (graded in tags and syntax_error):
-                found[graded].append(GradedCode(graded, source, index, graded in tags, is_placeholder(source), syntax_error))
+                found[graded].append(GradedCode(graded, source, index, graded in tags, is_placeholder(source), syntax_error,
+                                                  error_line))
         for provided in PROVIDED:
             if provided in names and _edited_provided(provided, source):
                 warnings.append(f"You edited {provided} (cell {index + 1}); the grader always uses the provided "
