@@ -86,6 +86,7 @@ def as_number(value, what: str) -> float:
 def expect_close(got, expected: float, what: str, tolerance: Tolerance, shown_expected: str = "") -> None:
     """Assert that `got` (from the learner) matches the grader's own `expected` value."""
     value = as_number(got, what)
+    expected = float(expected)  # the grader's own numbers may be numpy scalars; the Result holds plain floats
     if tolerance.accepts(value, expected):
         return
     expected_text = shown_expected or f"{expected:.10g}"

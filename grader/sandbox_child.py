@@ -1,10 +1,11 @@
 """The sandbox side of the boundary: a warm fork server and the process that runs learner code.
 
-Started by grader.sandbox as `python -I -m grader.sandbox_child FD`. It imports numpy and
-the public assignment helpers once, never the solutions or the checks, then forks one
-sandbox per request. Each sandbox enters fresh namespaces, forks the learner's process
-(PID 1 of its namespace, so killing it kills everything it started), and reports how
-that process ended.
+Started by grader.sandbox as `python -I -c ...main(FD)`. It imports numpy and the public
+assignment helpers once, never the solutions or the checks, then forks one sandbox per
+request. Each sandbox enters fresh namespaces and a new root (grader.jail), forks the
+learner's process (PID 1 of its namespace, so killing it kills everything it started),
+and reports how that process ended. Everything the learner's process sends is treated by
+the grader as hostile; this side only tries to give honest code clear answers.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import numpy as np
 import numpy.linalg  # noqa: F401  (loaded now: the learner's process cannot read the disk)
 import numpy.random  # noqa: F401
 import copy, math, random, itertools, functools, collections, fractions, decimal, statistics, operator, io, re  # noqa: E401,F401
+import encodings.idna  # noqa: F401  (host names in socket calls need it, even to be refused)
 
 from grader import jail, provided, wire
 
@@ -34,6 +36,7 @@ NAMESPACE_NAMES = ("sigmoid", "relu", "dictionary_to_vector", "vector_to_diction
 def main(control_fd: int) -> None:
     control = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sandboxes are reaped by the kernel
+    jail.forbid_inspection()  # processes of the same user cannot read or trace this one
     base = jail.address_space()
     while True:
         try:
@@ -60,17 +63,17 @@ def _sandbox(fd: int, request: dict, base: int) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     sock = socket.socket(fileno=fd)
     limits = jail.Limits(**{k: tuple(v) if k == "hidden" else v for k, v in request["limits"].items()})
-    applied, missing = jail.enter_namespaces(limits)
+    setup = jail.enter_namespaces(limits)
     ready_r, ready_w = os.pipe()
     child = os.fork()
     if child == 0:
         os.close(ready_w)
         os.read(ready_r, 1)
         os.close(ready_r)
-        _learner_process(sock, limits, base, applied, missing)
+        _learner_process(sock, limits, base, setup)
         os._exit(0)
     os.close(ready_r)
-    wire.send(sock, {"op": "hello", "pid": child})
+    wire.send(sock, {"op": "hello", "pid": child, "pid_namespace": setup.pid_namespace})
     os.write(ready_w, b"go")
     os.close(ready_w)
     _, status = os.waitpid(child, 0)
@@ -85,9 +88,18 @@ def _sandbox(fd: int, request: dict, base: int) -> None:
     os._exit(0)
 
 
-def _learner_process(sock, limits, base, applied, missing) -> None:
-    os.setsid() if os.getpid() != 1 else None
-    more_applied, more_missing = jail.restrict_process(limits, base)
+def _learner_process(sock, limits, base, setup) -> None:
+    try:  # its own session and process group: kill(0, ...) reaches nothing of the fork server's
+        os.setsid()
+    except OSError:
+        pass
+    applied, missing = list(setup.applied), list(setup.missing)
+    try:
+        more_applied, more_missing = jail.enter_root(setup)
+    except OSError as exc:
+        more_applied, more_missing = [], [f"NO PRIVATE FILE SYSTEM (could not enter it: {exc})"]
+    applied, missing = applied + more_applied, missing + more_missing
+    more_applied, more_missing = jail.restrict_process(limits, base, setup)
     applied, missing = applied + more_applied, missing + more_missing
     os.environ.clear()
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"})
@@ -151,8 +163,9 @@ class Server:
     def _send(self, reply):
         try:
             wire.send(self.sock, reply)
-        except wire.NotPlainData as exc:
-            wire.send(self.sock, {"status": "not_plain_data", "message": str(exc), "output": reply.get("output", "")})
+        except (wire.NotPlainData, ValueError, TypeError, RecursionError) as exc:
+            wire.send(self.sock, {"status": "not_plain_data", "message": _safe_str(exc),
+                                  "output": _valid(reply.get("output", ""))})
 
     def _run(self, work):
         out = CappedOutput()
@@ -162,7 +175,8 @@ class Server:
         try:
             reply = work()
         except SystemExit as exc:
-            reply = {"status": "exited", "message": f"your code called exit({exc.code!r})"}
+            code = exc.code if type(exc.code) in (int, str, type(None)) else type(exc.code).__name__
+            reply = {"status": "exited", "message": f"your code called exit({_valid(repr(code)[:200])})"}
         except wire.NotPlainData as exc:
             reply = {"status": "not_plain_data", "message": str(exc)}
         except BaseException as exc:  # learner code may raise anything, KeyboardInterrupt included
@@ -252,15 +266,33 @@ class Server:
 
 def _raised(exc: BaseException) -> dict:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell ")]
-    lines = traceback.format_list(frames)
-    text = "".join(lines) + "".join(traceback.format_exception_only(type(exc), exc))
+    message = _safe_str(exc)
+    try:
+        last = "".join(traceback.format_exception_only(type(exc), exc))
+    except BaseException:  # the learner's exception may break the formatting; its name and message still show
+        last = f"{type(exc).__name__}: {message}\n"
+    text = "".join(traceback.format_list(frames)) + last
     kind = "not_implemented" if isinstance(exc, NotImplementedError) else "raised"
     if isinstance(exc, MemoryError):
         kind = "memory"
     elif isinstance(exc, RecursionError):
         kind = "recursion"
-    return {"status": kind, "exc_type": type(exc).__name__, "message": str(exc)[:2000],
-            "traceback": text[-6000:], "line": frames[-1].lineno if frames else 0}
+    return {"status": kind, "exc_type": _valid(type(exc).__name__)[:200], "message": message[:2000],
+            "traceback": _valid(text[-6000:]), "line": frames[-1].lineno if frames else 0}
+
+
+def _safe_str(exc: BaseException) -> str:
+    """str(exc), even when the learner's exception class makes __str__ raise or return nonsense."""
+    try:
+        text = str(exc)
+    except BaseException:  # a learner's __str__ may raise anything
+        text = f"(an exception whose message could not be shown: {type(exc).__name__})"
+    return _valid(text[:2000] if type(text) is str else "")
+
+
+def _valid(text) -> str:
+    """Text that can cross as JSON and be shown anywhere: lone surrogates become escapes."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 if __name__ == "__main__":

@@ -75,3 +75,14 @@ def test_unreadable_notebook_still_gets_a_result(tmp_path):
 def test_missing_file_is_a_usage_error(tmp_path):
     done = run_cli("grade", tmp_path / "nope.ipynb")
     assert done.returncode == 2 and "no such file" in done.stderr
+
+
+def test_wrong_forward_propagation_is_reported_through_the_cli(tmp_path):
+    mistake = next(m for m in MISTAKES if m.id == "forward_adds")
+    path = write_notebook(tmp_path / "adds.ipynb", make_notebook(dict(CORRECT, forward_propagation=mistake.source)))
+    done = run_cli("grade", path, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    functions = load_json(tmp_path / "out" / "adds.json")["extra_data"]["functions"]
+    assert functions["forward_propagation"]["score"] == 0 and functions["gradient_check_n"]["score"] == 20
+    assert "adds instead of multiplying" in (tmp_path / "out" / "adds.html").read_text(encoding="utf-8") or \
+        "likely" in (tmp_path / "out" / "adds.html").read_text(encoding="utf-8").lower()
