@@ -50,6 +50,7 @@ class Job:
     failed: dict = field(default_factory=dict)     #: function -> Outcome that ended it for this submission
     loads: dict = field(default_factory=dict)      #: function -> Outcome of loading its cell
     answers: dict = field(default_factory=dict)    #: (function, encoded inputs) -> Outcome, shared by checks
+    memo: dict = field(default_factory=dict)       #: per-submission notes the checks keep (mistakes seen so far)
     problems: list = field(default_factory=list)   #: top-level errors while loading, for warnings
     sandbox_seconds: float = 0.0  #: starting sandbox processes and loading cells into them
     learner_seconds: float = 0.0  #: inside learner calls, as the sandbox measured them
@@ -86,8 +87,10 @@ class Learner:
         key, fetch_args, fetch_trace = None, return_args, trace
         if helpers is None:
             key = (self.function, json.dumps([wire.encode(list(args)), wire.encode(kwargs)]))
-            fetch_args, fetch_trace = True, self.function == "gradient_check_n"
+            fetch_args = True
         outcome = self.job.answers.get(key) if key else None
+        if outcome is not None and trace and outcome.trace is None:
+            outcome = None  # the remembered answer has no trace; this check draws a chart, so ask again
         if outcome is None:
             outcome = sandbox.call(self.function, args, kwargs, callbacks=helpers or self.default_helpers,
                                    return_args=fetch_args, trace=fetch_trace)

@@ -1,9 +1,12 @@
 """What the hidden checks share: calling the learner, judging the value, and naming the likely mistake."""
 from __future__ import annotations
 
+import hashlib
+import json
+
 import numpy as np
 
-from grader import provided
+from grader import provided, wire
 from grader.judge import Mismatch, THRESHOLD, Tolerance, expect_close
 from grader.trace import gradapprox_from_trace
 from solutions import reference
@@ -27,7 +30,7 @@ def judge(learner, what: str, expected: float, tolerance: Tolerance, args: tuple
     try:
         expect_close(got, expected, what, tolerance, shown_expected)
     except Mismatch as mismatch:
-        _fingerprint(mismatch, learner.function, args, helpers, got, tolerance)
+        _fingerprint(mismatch, learner, args, helpers, got)
         if chart:
             mismatch.details["chart"] = _chart(args, learner.last.trace)
         raise
@@ -43,22 +46,59 @@ def _chart(args: tuple, trace) -> dict:
             "given": [float(v) for v in provided.gradients_to_vector(gradients).ravel()]}
 
 
-def _fingerprint(mismatch: Mismatch, function: str, args: tuple, helpers: dict | None, got, tolerance: Tolerance):
+#: how many times per submission and function every known mistake is tried (each try of a
+#: gradient_check_n mistake re-runs its 94 forward passes); mistakes already seen are always retried
+FULL_SCANS = 2
+#: answers of known mistakes to inputs seen before (the notebook's example is the same for everyone)
+_ANSWERS: dict = {}
+
+
+def _fingerprint(mismatch: Mismatch, learner, args: tuple, helpers: dict | None, got) -> None:
     """Name the known mistake whose answer on these very inputs matches the learner's answer."""
     try:
         value = float(np.asarray(got, dtype=float).reshape(-1)[0])
     except (TypeError, ValueError, IndexError):
         return
-    helpers = helpers or {"forward_propagation": reference.forward_propagation,
-                          "backward_propagation": reference.backward_propagation}
-    for mistake in mistakes_for(function):
-        try:
-            theirs = float(np.asarray(mistake.compile(helpers)(*_copies(args)), dtype=float).reshape(-1)[0])
-        except Exception:  # a mistake may not even run on these inputs
+    seen = learner.job.memo.setdefault(("mistakes", learner.function), {"found": [], "scans": 0})
+    everything = mistakes_for(learner.function)
+    candidates = [m for m in everything if m.id in seen["found"]]
+    if seen["scans"] < FULL_SCANS:
+        seen["scans"] += 1
+        candidates += [m for m in everything if m.id not in seen["found"]]
+    best, best_error = None, 1e-6  # the closest mistake within a relative 1e-6, when several come near
+    for mistake in candidates:
+        theirs = _answer(mistake, args, helpers)
+        if theirs is None:
             continue
-        if np.isfinite(theirs) and abs(theirs - value) <= 1e-6 * max(abs(theirs), 1e-300):
-            mismatch.hint, mismatch.hint_id = mistake.hint, mistake.id
-            return
+        error = abs(theirs - value) / max(abs(theirs), 1e-300)
+        if error < best_error or (best is None and error == best_error):
+            best, best_error = mistake, error
+    if best is not None:
+        mismatch.hint, mismatch.hint_id = best.hint, best.id
+        if best.id not in seen["found"]:
+            seen["found"].append(best.id)
+
+
+def _answer(mistake, args: tuple, helpers: dict | None) -> float | None:
+    """The mistake's answer to these inputs (remembered across submissions when the grader's default helpers apply)."""
+    key = None
+    if helpers is None:
+        key = (mistake.id, hashlib.sha1(json.dumps(wire.encode(list(args))).encode()).hexdigest())
+        if key in _ANSWERS:
+            return _ANSWERS[key]
+    defaults = {"forward_propagation": reference.forward_propagation,
+                "backward_propagation": reference.backward_propagation}
+    try:
+        theirs = float(np.asarray(mistake.compile(helpers or defaults)(*_copies(args)), dtype=float).reshape(-1)[0])
+    except Exception:  # a mistake may not even run on these inputs
+        theirs = None
+    if theirs is not None and not np.isfinite(theirs):
+        theirs = None
+    if key is not None:
+        if len(_ANSWERS) > 50_000:
+            _ANSWERS.clear()
+        _ANSWERS[key] = theirs
+    return theirs
 
 
 def _copies(args: tuple) -> tuple:
