@@ -13,9 +13,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	@mkdir -p $(OUT)
-	@for nb in samples/*.ipynb; do $(VENV)/bin/gcgrade grade "$$nb" --out $(OUT) || exit 1; echo; done
-	@echo "Reports written to $(OUT)/ (open $(OUT)/ada.html in a browser)"
+	@$(VENV)/bin/gcgrade batch samples --out $(OUT)
+	@echo "Open $(OUT)/index.html (the class dashboard) or $(OUT)/ada.html (a learner's report) in a browser."
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

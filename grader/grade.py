@@ -45,9 +45,11 @@ def grade_many(inputs: Iterable, on_result: Callable[[Result], None], forkserver
             forkserver.close()
 
 
-def unreadable(submission: Submission, duration: float) -> Result:
+def unreadable(submission: Submission, duration: float, why: str = "the notebook could not be read") -> Result:
+    """A result of zero for a submission that was never graded: its file could not be read, or (in a
+    batch) grading it kept killing the worker. `submission.error` says why, in full."""
     functions = tuple(FunctionResult(name, FunctionStatus.MISSING, 0.0, float(POINTS[name]),
-                                     message="not graded: the notebook could not be read") for name in GRADED)
+                                     message=f"not graded: {why}") for name in GRADED)
     return Result(submission.name, submission.path, submission.content_hash, 0, __version__, 0.0,
                   float(sum(POINTS.values())), functions, submission.warnings, submission.error,
                   submission.release, duration, {"read": duration})
