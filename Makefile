@@ -19,5 +19,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest
 
+# N submissions through gcgrade batch, a kernel-per-notebook baseline, figures appended to bench/RESULTS.md
+N ?= 1000
+bench: $(VENV)/.installed
+	$(PY) -m bench.run --count $(N)
+
 clean:
 	rm -rf $(VENV) out build *.egg-info

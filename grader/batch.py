@@ -26,7 +26,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Callable, Iterator
 
-from grader import __version__, gradebook
+from grader import grader_version, gradebook
 from grader.export import remove_stale_temp_files, write_reports
 from grader.inputs import Found, InputError, Inputs, find_submissions, remove_scratch
 from grader.progress import Publisher, Recorder, Summary, Tally, progress_for
@@ -111,7 +111,7 @@ def already_graded(db) -> Callable[[Found], bool]:
         if stored is None or stored[3] == "error":
             return False
         digest = file_hash(item.path)
-        if not digest or tuple(stored[:2]) != (digest, __version__):
+        if not digest or tuple(stored[:2]) != (digest, grader_version()):
             return False
         return stored[3] == "unreadable" or stored[2] == seed_for(digest)  # an unreadable file draws no seed
     return check

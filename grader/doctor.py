@@ -9,7 +9,7 @@ import os
 import platform
 import sys
 
-from grader import __version__
+from grader import grader_version
 from grader.provided import PROJECT_DIR
 from grader.sandbox import CALL_TIMEOUT, ForkServer
 from grader.seeding import course_secret
@@ -89,7 +89,7 @@ def format_report(found: dict, probed: dict, user: str) -> str:
     """The text doctor prints: a loud warning first when anything is missing, then the details."""
     missing = list(found.get("missing", []))
     failed = [name for name, held in probed.items() if held is not True]
-    lines = [f"gradecheck {__version__} on Python {platform.python_version()}, {platform.system()} "
+    lines = [f"gradecheck {grader_version()} on Python {platform.python_version()}, {platform.system()} "
              f"{platform.release()}, {os.cpu_count()} cores, running as {user}"]
     if missing or failed:
         lines += ["", f"WARNING: {len(missing) + len(failed)} sandbox protection(s) are OFF on this machine.",

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from grader import __version__
+from grader import grader_version
 from grader.checks import POINTS, Job, run_checks
 from grader.notebook import GRADED, Submission, read_submission
 from grader.result import CheckStatus, FunctionResult, FunctionStatus, Result
@@ -50,7 +50,7 @@ def unreadable(submission: Submission, duration: float, why: str = "the notebook
     batch) grading it kept killing the worker. `submission.error` says why, in full."""
     functions = tuple(FunctionResult(name, FunctionStatus.MISSING, 0.0, float(POINTS[name]),
                                      message=f"not graded: {why}") for name in GRADED)
-    return Result(submission.name, submission.path, submission.content_hash, 0, __version__, 0.0,
+    return Result(submission.name, submission.path, submission.content_hash, 0, grader_version(), 0.0,
                   float(sum(POINTS.values())), functions, submission.warnings, submission.error,
                   submission.release, duration, {"read": duration})
 
@@ -72,7 +72,7 @@ def assemble(job: Job, checks: list) -> Result:
     timings = {"read": job.read_seconds, "sandbox": job.sandbox_seconds, "learner": job.learner_seconds,
                "checks": check_seconds - job.learner_seconds}
     score = round(sum(f.score for f in functions), 6)
-    return Result(submission.name, submission.path, submission.content_hash, job.seed, __version__, score,
+    return Result(submission.name, submission.path, submission.content_hash, job.seed, grader_version(), score,
                   float(sum(POINTS.values())), tuple(functions), tuple(warnings), "", submission.release,
                   duration, timings)
 
