@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pytest
+from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
 from grader import wire
@@ -26,6 +27,7 @@ from grader.provided import PROJECT_DIR
 if str(PROJECT_DIR) not in sys.path:  # the hidden checks import solutions/ (grader process only)
     sys.path.insert(0, str(PROJECT_DIR))
 from grader.result import CheckResult, CheckStatus
+from grader.jail import Limits
 from grader.sandbox import ForkServer, Outcome, Sandbox
 
 CHECKS_DIR = PROJECT_DIR / "solutions" / "checks"
@@ -199,11 +201,18 @@ class GradingPlugin:
                                outcome=o.kind, output=o.output, traceback=o.traceback, line=o.line, duration=duration)
         return _grader_error(item, points, str(failed[0].longrepr)[-3000:], duration)
 
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item, call):
-        yield
-        if call.excinfo is not None and call.when == "call":
-            self.failures[item.nodeid] = call.excinfo.value
+        """Keep the check's exception for the CheckResult. A learner-side failure gets a one-line report:
+        pytest's own traceback rendering costs ~15 ms and nobody reads it. Grader faults keep the full one."""
+        if call.excinfo is None or call.when != "call":
+            return None
+        error = call.excinfo.value
+        self.failures[item.nodeid] = error
+        if not isinstance(error, (Mismatch, LearnerFailed)):
+            return None
+        return TestReport(item.nodeid, item.location, {}, "failed", str(error)[:500], call.when,
+                          duration=call.duration, start=call.start, stop=call.stop)
 
     @pytest.fixture
     def learner(self, request):
@@ -240,7 +249,8 @@ def _explain(outcome: Outcome) -> str:
     if outcome.kind in ("raised", "recursion", "memory"):
         base = f"Your code raised {outcome.exc_type}: {outcome.message}"
         if outcome.kind == "memory":
-            base = "Your code ran out of memory (it may use at most 1 GiB): " + outcome.message
+            base = (f"Your code ran out of memory (it may use at most {Limits().memory_bytes >> 20} MiB): "
+                    + outcome.message)
         if outcome.kind == "recursion":
             base = "Your code recursed too deeply (a function calling itself without end): " + outcome.message
         return base + (f" (line {outcome.line} of the cell)" if outcome.line else "")

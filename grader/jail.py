@@ -47,7 +47,7 @@ NEW_ROOT = "/tmp"
 
 @dataclass(frozen=True)
 class Limits:
-    memory_bytes: int = 1 << 30     #: address space the learner's code may add (1 GiB)
+    memory_bytes: int = 256 << 20   #: address space the learner's code may add (256 MiB; the assignment needs a few)
     cpu_seconds: int = 60           #: CPU time for one sandbox process (one submission's functions)
     processes: int = 8              #: processes and threads the sandbox user may have (each gets the memory limit)
     file_bytes: int = 8 << 20       #: largest file the learner's code may write

@@ -7,6 +7,7 @@ which check catches which mistake.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,8 +98,14 @@ def compile_function(name: str, source: str, helpers: dict | None = None):
         "dictionary_to_vector", "vector_to_dictionary", "gradients_to_vector", "forward_propagation_n",
         "backward_propagation_n", "sigmoid", "relu")}}
     space.update(helpers or {})
-    exec(compile(source, f"<{name}>", "exec"), space)
+    exec(_code(name, source), space)
     return space[name]
+
+
+@functools.lru_cache(maxsize=512)
+def _code(name: str, source: str):
+    """Compiled once: the hints try every mistake on many submissions."""
+    return compile(source, f"<{name}>", "exec")
 
 
 def _m(id, function, title, hint, *edits, same_as=""):

@@ -504,7 +504,7 @@ def test_allocating_four_gib_is_a_memory_error(staff):
             return x
         """})
     assert graded.scores["backward_propagation"] == 0 and graded.others_keep_full_marks("backward_propagation")
-    assert "Your code ran out of memory (it may use at most 1 GiB)" in graded.messages("backward_propagation")
+    assert "Your code ran out of memory (it may use at most 256 MiB)" in graded.messages("backward_propagation")
 
 
 def test_endless_recursion_is_a_recursion_error(staff):
