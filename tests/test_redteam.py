@@ -222,7 +222,7 @@ def test_wrong_types_and_nan_fail_with_clear_messages(staff):
 
 def test_huge_return_values_are_refused_not_shipped(staff):
     graded = grade_attack(staff, "huge_returns", {
-        "forward_propagation": "def forward_propagation(x, theta):\n    return np.zeros(10 ** 8)\n",
+        "forward_propagation": "def forward_propagation(x, theta):\n    return np.zeros(10 ** 7)\n",
         "backward_propagation": """
             def backward_propagation(x, theta):
                 value = [x]
@@ -232,7 +232,7 @@ def test_huge_return_values_are_refused_not_shipped(staff):
             """})
     assert graded.scores["forward_propagation"] == graded.scores["backward_propagation"] == 0
     assert graded.others_keep_full_marks("forward_propagation", "backward_propagation")
-    assert "Value has 100000000 elements, more than 4000000" in graded.messages("forward_propagation")
+    assert "Value has 10000000 elements, more than 4000000" in graded.messages("forward_propagation")
     assert "nested more than 32 levels deep" in graded.messages("backward_propagation")
 
 

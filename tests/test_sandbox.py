@@ -170,7 +170,7 @@ def test_callback_helper_error_reaches_the_learner_as_an_error(forkserver):
     ("Bomb()", "Bomb"),
     ("10 ** 400", "integer of 1329 bits"),
     ("'\\udcff'", "not valid Unicode"),
-    ("np.zeros(10 ** 8)", "100000000 elements"),
+    ("np.zeros(10 ** 7)", "10000000 elements"),
     ("nested(100)", "nested more than 32 levels"),
     ("[0.0] * 200_000", "more than 100000 entries"),
 ])
