@@ -27,3 +27,16 @@ def run_cli(*args, cwd=None, timeout=300):
 
 def load_json(path):
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def processes_with(marker: str) -> list:
+    """PIDs of the machine's processes whose command line contains `marker` (to prove none outlived a sandbox)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if marker.encode() in handle.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, processes_with
 from grader import sandbox
 from grader.grade import grade_many
 from grader.sandbox import ForkServer
@@ -105,7 +105,7 @@ def damage(staff, listener, bystander, monkeypatch):
     monkeypatch.setenv("GCGRADE_CALL_TIMEOUT", TIMEOUT)
     yield
     time.sleep(0.2)
-    assert not _processes_with(MARKER), "a process started by learner code outlived its sandbox"
+    assert not processes_with(MARKER), "a process started by learner code outlived its sandbox"
     for path in (ROOT / "pwned.txt", staff / "pwned.txt", staff / "out" / "pwned.txt", Path(CANARY), Path("/etc/pwned")):
         assert not path.exists(), f"learner code wrote {path}"
     with pytest.raises(BlockingIOError):
@@ -736,15 +736,3 @@ def test_an_unprivileged_fork_server_holds_the_same_walls(staff, listener):
     output = "\n".join(c.output for c in results[0].function("forward_propagation").checks)
     assert results[0].score == 40 and "READ" not in output and "WROTE" not in output and "CONNECTED" not in output
     assert "NO NETWORK 101" in output
-
-
-def _processes_with(marker: str) -> list:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                if marker.encode() in handle.read():
-                    found.append(int(pid))
-        except OSError:
-            pass
-    return found

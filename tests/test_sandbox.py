@@ -7,6 +7,8 @@ import time
 import numpy as np
 import pytest
 
+from conftest import processes_with
+
 from grader import doctor, jail, sandbox, wire
 from grader.provided import PROJECT_DIR
 from grader.sandbox import ForkServer
@@ -126,7 +128,7 @@ def test_children_die_with_the_sandbox(forkserver):
               f"        os.execv('/bin/sleep', [{marker!r}, '1000'])\n    return 1.0\n")
     assert run(forkserver, source)[1].ok
     time.sleep(0.2)
-    assert not _processes_with(marker)
+    assert not processes_with(marker)
 
 
 # -- callbacks ----------------------------------------------------------------------------------------
@@ -328,15 +330,3 @@ def test_closing_kills_through_a_pidfd_never_by_a_pid_number(forkserver, monkeyp
             break
         time.sleep(0.02)
     assert not os.path.exists(f"/proc/{pid}")
-
-
-def _processes_with(marker: str) -> list:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                if marker.encode() in handle.read():
-                    found.append(int(pid))
-        except OSError:
-            pass
-    return found
