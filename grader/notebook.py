@@ -61,10 +61,11 @@ def read_submission(path: str | Path, name: str | None = None) -> Submission:
     text, problem = _decode(data)
     if problem:
         return Submission(str(path), name, digest, error=problem)
-    cells, problem = _code_cells(text)
+    cells, problem, damaged = _code_cells(text)
     if problem:
         return Submission(str(path), name, digest, error=problem)
     functions, warnings = _find_graded(cells)
+    warnings = ([damaged] if damaged else []) + warnings
     return Submission(str(path), name, digest, functions, tuple(warnings), release=_release(text))
 
 
@@ -78,24 +79,30 @@ def _decode(data: bytes) -> tuple[str, str]:
                     "so it is not a Jupyter notebook. Submit the .ipynb file itself, not an export or archive.")
 
 
-def _code_cells(text: str) -> tuple[list, str]:
-    """Return (list of (index, source)) for the code cells, or an error message."""
+def _code_cells(text: str) -> tuple[list, str, str]:
+    """(list of (index, source)) for the code cells, an error message, and a warning when the structure was damaged."""
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         cut = text.lstrip().startswith("{") and not text.rstrip().endswith("}")
         ending = " The file looks cut short; it may not have finished saving or uploading." if cut else ""
-        return [], f"The file is not valid JSON ({exc.msg}; {where}), so it cannot be read as a notebook.{ending}"
+        return [], f"The file is not valid JSON ({exc.msg}; {where}), so it cannot be read as a notebook.{ending}", ""
     except RecursionError:
-        return [], "The file is not a notebook: its JSON is nested too deeply to read."
+        return [], "The file is not a notebook: its JSON is nested too deeply to read.", ""
     if not isinstance(raw, dict) or "nbformat" not in raw:
-        return [], "The file is JSON but not a Jupyter notebook (it has no `nbformat` field)."
+        return [], "The file is JSON but not a Jupyter notebook (it has no `nbformat` field).", ""
+    warning = ""
     try:
-        notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
-        cells = notebook["cells"]
+        cells = nbformat.reads(text, as_version=4, capture_validation_error={})["cells"]
     except Exception as exc:  # nbformat raises many kinds for damaged structure
-        return [], f"The file is not a readable Jupyter notebook ({type(exc).__name__}: {str(exc)[:200]})."
+        cells = raw.get("cells")
+        if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
+            return [], f"The file is not a readable Jupyter notebook ({type(exc).__name__}: {str(exc)[:200]}).", ""
+        # damaged around the cells (no metadata, an odd version field...): the code itself is still there,
+        # as a teaching assistant opening the file would see it
+        warning = (f"The notebook file is damaged ({type(exc).__name__}: {str(exc)[:120]}); its code cells were "
+                   f"read as they are. Re-save it from Jupyter if you can.")
     out = []
     for index, cell in enumerate(cells):
         if cell.get("cell_type") != "code":
@@ -106,7 +113,7 @@ def _code_cells(text: str) -> tuple[list, str]:
         if not isinstance(source, str):
             continue
         out.append((index, source.replace("\r\n", "\n").replace("\r", "\n")))
-    return out, ""
+    return out, "", warning
 
 
 def neutralise_magics(source: str) -> str:

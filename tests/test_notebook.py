@@ -144,3 +144,20 @@ def test_content_hash_changes_with_any_edit(tmp_path):
 def test_function_defined_by_lambda_assignment_is_found(tmp_path):
     notebook = make_notebook({"forward_propagation": "forward_propagation = lambda x, theta: theta * x\n"})
     assert "forward_propagation" in read_submission(write(tmp_path, notebook)).functions
+
+
+@pytest.mark.parametrize("damage", [
+    {"metadata": None},                  # the metadata key removed
+    {"nbformat": "4"},                   # the version written as text
+    {"nbformat": 5, "nbformat_minor": 0},  # a version nbformat does not know
+])
+def test_damaged_structure_around_the_cells_still_grades_the_code(tmp_path, damage):
+    notebook = make_notebook(CORRECT)
+    for key, value in damage.items():
+        if value is None:
+            del notebook[key]
+        else:
+            notebook[key] = value
+    submission = read_submission(write(tmp_path, notebook))
+    assert submission.error == "" and sorted(submission.functions) == sorted(GRADED)
+    assert submission.warnings[0].startswith("The notebook file is damaged")
