@@ -25,7 +25,7 @@ def summary_lines(result) -> list[str]:
     A failing function's line says how many checks failed and, in brief, why: the likely mistakes
     the checks named, or how the learner's code ended (timeout, exited, ...).
     """
-    from grader.report import points
+    from grader.templating import points
 
     def shorten(text: str, limit: int) -> str:
         text = " ".join(text.split())

@@ -9,15 +9,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 
-import jinja2
 
 from grader.export import write_atomic
 from grader.notebook import GRADED
 from grader.provided import PROJECT_DIR
-from grader.report import TEMPLATES, points
+from grader.templating import environment, points
 
 #: how a learner call can end that stops the function altogether: listed for staff to look at
 TROUBLE_OUTCOMES = {"timeout": "timed out", "crashed": "crashed", "exited": "exited the process",
@@ -254,24 +252,6 @@ def _slowest(db) -> tuple:
     return tuple(Slow(*row) for row in db.execute(
         "SELECT student, duration, score, max_score FROM submissions ORDER BY duration DESC, student LIMIT ?",
         (SLOWEST_SHOWN,)))
-
-
-def percent(value: float) -> str:
-    """A share as a whole percentage: 0.873 → 87%."""
-    return f"{value * 100:.0f}%"
-
-
-def seconds(value: float) -> str:
-    return f"{value:.2f} s" if value < 10 else f"{value:.0f} s"
-
-
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    """The dashboard's Jinja environment, set up like the learner report's: autoescape, strict undefined."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(points=points, percent=percent, seconds=seconds)
-    return env
 
 
 def render_dashboard(db) -> str:

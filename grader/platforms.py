@@ -121,7 +121,7 @@ def part_result(result, function: str | None):
 
 def coursera_feedback(result) -> dict:
     """feedback.json for a Result: Coursera's fractionalScore and a plain-text summary; the HTML is separate."""
-    from grader.report import points
+    from grader.templating import points
     fraction = result.score / result.max_score if result.max_score else 0.0
     lines = [f"Score: {points(result.score)}/{points(result.max_score)}"]
     if result.error:

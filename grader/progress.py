@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from grader import gradebook
-from grader.report import points
+from grader.templating import points
 
 
 @dataclass

@@ -10,18 +10,16 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import jinja2
 from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from grader.chart import ChartView, chart_view
+from grader.templating import environment
 from grader.result import CheckResult, CheckStatus, FunctionResult, FunctionStatus, Result
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: a report larger than this is rendered again in compact form (learner text and code cut shorter)
 SIZE_LIMIT = 290_000
 
@@ -290,32 +288,6 @@ def _code_lines(source: str, limits: Limits) -> tuple[list, int]:
     lines = [CodeLine(n, Markup(html[n - 1] if n - 1 < len(html) and html[n - 1] else " "), False)
              for n in range(1, len(kept) + 1)]
     return lines, len(every) - len(lines)
-
-
-def points(value: float) -> str:
-    """Points without noise: 10, 8.33, 2.5."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def number(value: float) -> str:
-    """A measured number for a learner: three significant digits."""
-    return f"{value:.3g}"
-
-
-def whole(value: float) -> str:
-    """A percentage for a bar's width."""
-    return f"{value:.0f}"
-
-
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    """One Jinja environment: HTML autoescape on, undefined names fail loudly."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["points"] = points
-    env.filters["number"] = number
-    env.filters["whole"] = whole
-    return env
 
 
 def render_html(result: Result) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from grader.grade import grade_many
 from grader.notebook import GRADED
 from grader.release import SOLUTION_PATH, STARTER_PATH
-from grader.report import points
+from grader.templating import environment, points
 from grader.result import CheckStatus, FunctionStatus, Result
 from grader.synth import make_notebook, write_notebook
 
@@ -259,7 +259,6 @@ def summary_lines(check: SelfCheck) -> list:
 
 
 def render_html(check: SelfCheck) -> str:
-    from grader.report import environment
     return environment().get_template("selfcheck.html.j2").render(check=check, marks=MARKS)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, load_json, run_cli
-from grader.report import points
+from grader.templating import points
 from grader.synth import make_notebook, write_notebook
 from solutions.mistakes import CORRECT, MISTAKES
 
